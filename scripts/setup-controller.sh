@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Prepare this checkout as an Ansible controller: a virtualenv in .venv with
+# requirements.txt, and the collection made visible as dockyard.registry.
+# Safe to run again; it only installs what is missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+python="${PYTHON:-python3}"
+venv="$here/.venv"
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup-controller: $python is older than Python 3.11; set PYTHON to a newer one" >&2
+    exit 2
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$venv/bin/pip" install --quiet --upgrade pip
+    "$venv/bin/pip" install --quiet -r "$here/requirements.txt"
+    echo "$want" >"$stamp"
+fi
+
+# Ansible finds the collection through .cache/collections (see ansible.cfg).
+link="$here/.cache/collections/ansible_collections/dockyard/registry"
+mkdir -p "$(dirname "$link")"
+ln -sfn "$here" "$link"

@@ -13,6 +13,16 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 2
 fi
 if [ ! -x "$venv/bin/python" ]; then
+    if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        else
+            echo "setup-controller: $python cannot create virtualenvs;" \
+                "install python3-venv (apt-get install python3-venv)" >&2
+            exit 2
+        fi
+    fi
     "$python" -m venv "$venv"
 fi
 stamp="$venv/.requirements.sha256"

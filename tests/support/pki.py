@@ -57,9 +57,7 @@ class CA:
     ) -> Pair:
         """Write NAME.crt and NAME.key, a server certificate for SANS."""
         key = _key()
-        start = not_before or datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
-            minutes=5
-        )
+        start = not_before or datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, sans[0])]))
@@ -84,7 +82,7 @@ def make_ca(directory: Path, name: str = "ca", common_name: str = "dockyard test
     directory.mkdir(parents=True, exist_ok=True)
     key = _key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -50,7 +50,9 @@ def test_defaults_and_spec_name_the_same_variables(role: str) -> None:
     required = set(spec) - optional
     assert not set(defaults) - set(spec), f"{role}: in defaults only: {set(defaults) - set(spec)}"
     assert not optional - set(defaults), f"{role}: in the spec only: {optional - set(defaults)}"
-    assert not required & set(defaults), f"{role}: required yet defaulted: {required & set(defaults)}"
+    assert not required & set(defaults), (
+        f"{role}: required yet defaulted: {required & set(defaults)}"
+    )
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)

@@ -137,7 +137,7 @@ seealso:
     description: How the registry's C(auth.htpasswd) section points at this file.
     link: https://distribution.github.io/distribution/about/configuration/#htpasswd
 author:
-  - dockyard.registry maintainers
+  - dockyard.registry maintainers (@dockyard)
 """
 
 EXAMPLES = r"""

@@ -22,7 +22,7 @@ description:
     the tag points to.
   - Never changes anything on the registry.
 author:
-  - dockyard.registry maintainers
+  - dockyard.registry maintainers (@dockyard)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -26,7 +26,7 @@ description:
     credentials, an untrusted certificate, C(http://) used for an HTTPS registry, read-only or
     full storage) and what to change.
 author:
-  - dockyard.registry maintainers
+  - dockyard.registry maintainers (@dockyard)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -88,6 +88,7 @@ class Playbook:
             capture_output=True,
             text=True,
             timeout=300,
+            check=False,
         )
         assert proc.returncode == 0, f"ansible-playbook failed:\n{proc.stdout}\n{proc.stderr}"
         output = json.loads(proc.stdout)

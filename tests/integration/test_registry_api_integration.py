@@ -131,7 +131,7 @@ def test_tls_with_htpasswd(tls_registry):
     reg, ca = tls_registry
     client = api.RegistryClient(reg.url, "alice", PASSWORD, ca_path=str(ca.pair.cert))
     assert client.ping()["auth"] == "basic"
-    digest, manifest, *_ = image(client, "secure/app", "v1", chunk=64_000)
+    digest, manifest, *_rest = image(client, "secure/app", "v1", chunk=64_000)
     assert client.get_manifest("secure/app", digest).body == manifest
     insecure = api.RegistryClient(reg.url, "alice", PASSWORD, validate_certs=False)
     assert insecure.tags("secure/app") == ["v1"]
@@ -154,7 +154,7 @@ def test_missing_credentials(tls_registry):
 
 
 def test_untrusted_certificate(tls_registry):
-    reg, _ = tls_registry
+    reg, _ca = tls_registry
     client = api.RegistryClient(reg.url, "alice", PASSWORD)
     err = expect_error(api.CERT_UNTRUSTED, client.ping)
     assert reg.url in str(err) and "step 'ping'" in str(err)
@@ -162,8 +162,8 @@ def test_untrusted_certificate(tls_registry):
 
 
 def test_wrong_ca_file(tls_registry, tmp_path):
-    reg, _ = tls_registry
-    other, _ = tls_material(tmp_path / "other-pki")
+    reg, _ca = tls_registry
+    other, _other_key = tls_material(tmp_path / "other-pki")
     client = api.RegistryClient(reg.url, "alice", PASSWORD, ca_path=str(other.pair.cert))
     err = expect_error(api.CERT_UNTRUSTED, client.ping)
     assert "ca_path does not hold the CA" in str(err)
@@ -235,7 +235,7 @@ def test_timeout():
 def test_read_only_maintenance_mode(registry_factory):
     reg = registry_factory("readonly")
     client = api.RegistryClient(reg.url)
-    digest, manifest, *_ = image(client, "team/app", "v1")
+    digest, manifest, *_rest = image(client, "team/app", "v1")
     reg.restart({"storage": {"maintenance": {"readonly": {"enabled": True}}}})
     client = api.RegistryClient(reg.url)
     assert client.get_manifest("team/app", "v1").body == manifest
@@ -250,7 +250,7 @@ def test_read_only_maintenance_mode(registry_factory):
 def test_deletion_disabled(registry_factory):
     reg = registry_factory("nodelete", extra={"storage": {"delete": {"enabled": False}}})
     client = api.RegistryClient(reg.url)
-    digest, *_ = image(client, "team/app", "v1")
+    digest, *_rest = image(client, "team/app", "v1")
     err = expect_error(api.DELETE_DISABLED, client.delete_manifest, "team/app", digest)
     assert err.status == 405 and "storage.delete.enabled: true" in str(err)
     assert "step 'delete manifest'" in str(err)
@@ -282,7 +282,7 @@ def test_bearer_token_flow(registry_factory, token_issuer):
     reg = registry_factory("token", extra=token_issuer.registry_auth())
     client = api.RegistryClient(reg.url, "alice", PASSWORD)
     assert client.ping()["auth"] == "bearer"
-    digest, manifest, layer, _ = image(client, "team/app", "v1", chunk=50_000)
+    digest, manifest, layer, _config = image(client, "team/app", "v1", chunk=50_000)
     assert client.get_manifest("team/app", digest).body == manifest
     assert client.catalog() == ["team/app"]
     client.delete_manifest("team/app", digest)

@@ -103,7 +103,7 @@ class FakeRegistry:
         value = headers.get("Authorization", "")
         if not value.startswith("Basic "):
             return None
-        user, _, password = base64.b64decode(value[6:]).decode().partition(":")
+        user, _sep, password = base64.b64decode(value[6:]).decode().partition(":")
         return user if self.users.get(user) == password else None
 
     def _token(self, parsed: Any, headers: dict[str, str]) -> FakeResponse:
@@ -118,8 +118,8 @@ class FakeRegistry:
         allowed = self.grants.get(user)
         granted = []
         for item in scope.split():
-            kind, _, rest = item.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, _sep, rest = item.partition(":")
+            name, _sep, actions = rest.rpartition(":")
             acts = [a for a in actions.split(",") if allowed is None or a in allowed]
             granted.append(f"{kind}:{name}:{','.join(acts)}")
         self.issued.append((token, " ".join(granted)))
@@ -155,8 +155,8 @@ class FakeRegistry:
                 challenge += ',error="invalid_token"'
             return 401, {"WWW-Authenticate": challenge}, self._errors("UNAUTHORIZED")
         if needed:
-            kind, _, rest = needed.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, _sep, rest = needed.partition(":")
+            name, _sep, actions = rest.rpartition(":")
             have = {
                 a
                 for g in granted.split()
@@ -234,7 +234,7 @@ class FakeRegistry:
             return 404, {}, self._errors("BLOB_UPLOAD_UNKNOWN")
         buf = self.uploads[uid]
         if method == "PATCH":
-            start, _, end = headers.get("Content-Range", f"{len(buf)}-").partition("-")
+            start, _sep, end = headers.get("Content-Range", f"{len(buf)}-").partition("-")
             if int(start) != len(buf):
                 return 416, {}, self._errors("BLOB_UPLOAD_INVALID", "range mismatch")
             buf.extend(data)

@@ -135,7 +135,7 @@ class TokenIssuer:
         if not header.startswith("Basic "):
             return False, None
         try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            user, _sep, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False, None
         if self.users.get(user) != password or not password:
@@ -156,8 +156,8 @@ class TokenIssuer:
             return
         access = []
         for scope in scopes:
-            kind, _, rest = scope.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, _sep, rest = scope.partition(":")
+            name, _sep, actions = rest.rpartition(":")
             allowed = self.permissions.get(user)
             granted = [a for a in actions.split(",") if allowed is None or a in allowed]
             access.append({"type": kind, "name": name, "actions": granted})

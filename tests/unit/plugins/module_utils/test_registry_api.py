@@ -228,7 +228,7 @@ def test_tokens_never_appear_in_messages():
     c = client(fake, "alice", PASSWORD)
     with pytest.raises(api.RegistryError) as info:
         c.upload_blob("team/app", b"x")
-    tokens = [token for token, _ in fake.issued]
+    tokens = [token for token, _scope in fake.issued]
     assert tokens
     for token in tokens:
         assert token not in str(info.value)

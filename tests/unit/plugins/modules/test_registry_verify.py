@@ -138,7 +138,7 @@ def test_corrupted_download_fails_with_digest_mismatch(monkeypatch):
 
 def test_connection_options_reach_the_transport(monkeypatch, tmp_path):
     harness = ModuleHarness(monkeypatch)
-    ca, _ = tls_material(tmp_path)
+    ca, _server = tls_material(tmp_path)
     args = dict(ARGS, ca_path=str(ca.pair.cert), timeout=7.5)
     out = harness.run(registry_verify.main, args, check_mode=True)
     assert not out.failed, out.result["msg"]

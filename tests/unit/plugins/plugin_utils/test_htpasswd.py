@@ -150,6 +150,7 @@ def test_order_keeps_file_order_and_appends_new_users_in_list_order(
         (des_crypt.hash("same-pw"), "crypt hash rewritten as bcrypt"),
         ("same-pw", "plain text or unknown hash rewritten as bcrypt"),
     ],
+    ids=["apr1", "sha1", "des", "plain"],
 )
 def test_listed_user_in_other_scheme_is_rewritten_with_bcrypt(
     hasher: ht.BcryptHasher, old_hash: str, reason: str

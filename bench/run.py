@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / ".cache" / "collections"), str(ROOT / "tests")]
 
-import conftest  # noqa: E402,F401  (links the checkout as ansible_collections.dockyard.registry)
+from support.collection import link_collection  # noqa: E402
+
+link_collection()
 from ansible_collections.dockyard.registry.plugins.module_utils.registry_api import (  # noqa: E402
     client_from_params,
 )

@@ -8,47 +8,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-COLLECTIONS = ROOT / ".cache" / "collections"
-INSTALLED = ROOT / ".cache" / "installed"
-VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from support.collection import build_and_install, link_collection  # noqa: E402
 
-def _link_collection() -> None:
-    link = COLLECTIONS / "ansible_collections" / "dockyard" / "registry"
-    if link.is_symlink() and link.resolve() == ROOT:
-        return
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink():
-        link.unlink()
-    os.symlink(ROOT, link, target_is_directory=True)
-
-
-_link_collection()
-
-
-def build_and_install() -> Path:
-    """Build the collection tarball and install it under .cache/installed."""
-    build_dir = ROOT / ".cache" / "build"
-    shutil.rmtree(build_dir, ignore_errors=True)
-    shutil.rmtree(INSTALLED, ignore_errors=True)
-    build_dir.mkdir(parents=True)
-    galaxy = str(VENV_BIN / "ansible-galaxy")
-    build = [galaxy, "collection", "build", "--output-path", str(build_dir), str(ROOT)]
-    subprocess.run(build, check=True, capture_output=True, text=True)
-    (tarball,) = build_dir.glob("dockyard-registry-*.tar.gz")
-    # The dependencies come with the ansible package; Galaxy is not reachable.
-    install = [galaxy, "collection", "install", "--no-deps", "--force", "-p", str(INSTALLED)]
-    subprocess.run([*install, str(tarball)], check=True, capture_output=True, text=True)
-    return INSTALLED / "ansible_collections" / "dockyard" / "registry"
+link_collection()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import INSTALLED, ROOT, VENV_BIN
+from support.collection import INSTALLED, ROOT, VENV_BIN
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))

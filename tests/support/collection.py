@@ -1,0 +1,41 @@
+"""Where the collection lives for the tests, and how it is built and installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".cache" / "collections"
+INSTALLED = ROOT / ".cache" / "installed"
+VENV_BIN = Path(sys.executable).parent
+
+
+def link_collection() -> None:
+    """Make this checkout importable as ansible_collections.dockyard.registry."""
+    link = COLLECTIONS / "ansible_collections" / "dockyard" / "registry"
+    if link.is_symlink() and link.resolve() == ROOT:
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink():
+        link.unlink()
+    os.symlink(ROOT, link, target_is_directory=True)
+
+
+def build_and_install() -> Path:
+    """Build the collection tarball and install it under .cache/installed."""
+    build_dir = ROOT / ".cache" / "build"
+    shutil.rmtree(build_dir, ignore_errors=True)
+    shutil.rmtree(INSTALLED, ignore_errors=True)
+    build_dir.mkdir(parents=True)
+    galaxy = str(VENV_BIN / "ansible-galaxy")
+    build = [galaxy, "collection", "build", "--output-path", str(build_dir), str(ROOT)]
+    subprocess.run(build, check=True, capture_output=True, text=True)
+    (tarball,) = build_dir.glob("dockyard-registry-*.tar.gz")
+    # The dependencies come with the ansible package; Galaxy is not reachable.
+    install = [galaxy, "collection", "install", "--no-deps", "--force", "-p", str(INSTALLED)]
+    subprocess.run([*install, str(tarball)], check=True, capture_output=True, text=True)
+    return INSTALLED / "ansible_collections" / "dockyard" / "registry"

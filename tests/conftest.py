@@ -22,9 +22,12 @@ link_collection()
 
 
 @pytest.fixture(scope="session")
-def installed_collection() -> Path:
-    """Path of the installed collection (…/ansible_collections/dockyard/registry)."""
+def installed_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of the installed collection (COLLECTIONS_PATH/ansible_collections/dockyard/registry).
+
+    It is installed outside the checkout, in pytest's temporary directory.
+    """
     try:
-        return build_and_install()
+        return build_and_install(tmp_path_factory.mktemp("collections"))
     except subprocess.CalledProcessError as err:
         pytest.fail(f"{' '.join(err.cmd)} failed:\n{err.stdout}\n{err.stderr}")

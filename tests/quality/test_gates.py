@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.collection import INSTALLED, ROOT, VENV_BIN
+from support.collection import ROOT, VENV_BIN
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
@@ -92,7 +92,7 @@ def test_collection_installs(installed_collection: Path) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_module_docs_render(installed_collection: Path, module: str) -> None:
-    env = {"ANSIBLE_COLLECTIONS_PATH": str(INSTALLED)}
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed_collection.parents[2])}
     out = run([tool("ansible-doc"), f"dockyard.registry.{module}"], env=env).stdout
     assert f"dockyard.registry.{module}" in out
     assert "EXAMPLES" in out and "RETURN VALUES" in out
@@ -100,7 +100,7 @@ def test_module_docs_render(installed_collection: Path, module: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_argument_specs_render(installed_collection: Path, role: str) -> None:
-    env = {"ANSIBLE_COLLECTIONS_PATH": str(INSTALLED)}
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed_collection.parents[2])}
     out = run([tool("ansible-doc"), "-t", "role", f"dockyard.registry.{role}"], env=env).stdout
     assert re.search(r"ENTRY POINT: \W*main", out), out[:2000]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".cache" / "collections"
-INSTALLED = ROOT / ".cache" / "installed"
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -25,17 +24,20 @@ def link_collection() -> None:
     os.symlink(ROOT, link, target_is_directory=True)
 
 
-def build_and_install() -> Path:
-    """Build the collection tarball and install it under .cache/installed."""
+def build_and_install(destination: Path) -> Path:
+    """Build the collection tarball and install it into the collections path DESTINATION.
+
+    DESTINATION must lie outside this git checkout: ansible-test lists the files of
+    the git repository around the content it tests, and would see none there.
+    """
     build_dir = ROOT / ".cache" / "build"
     shutil.rmtree(build_dir, ignore_errors=True)
-    shutil.rmtree(INSTALLED, ignore_errors=True)
     build_dir.mkdir(parents=True)
     galaxy = str(VENV_BIN / "ansible-galaxy")
     build = [galaxy, "collection", "build", "--output-path", str(build_dir), str(ROOT)]
     subprocess.run(build, check=True, capture_output=True, text=True)
     (tarball,) = build_dir.glob("dockyard-registry-*.tar.gz")
     # The dependencies come with the ansible package; Galaxy is not reachable.
-    install = [galaxy, "collection", "install", "--no-deps", "--force", "-p", str(INSTALLED)]
+    install = [galaxy, "collection", "install", "--no-deps", "--force", "-p", str(destination)]
     subprocess.run([*install, str(tarball)], check=True, capture_output=True, text=True)
-    return INSTALLED / "ansible_collections" / "dockyard" / "registry"
+    return destination / "ansible_collections" / "dockyard" / "registry"

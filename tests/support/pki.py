@@ -54,11 +54,15 @@ class CA:
         sans: list[str],
         days: int = 30,
         not_before: datetime.datetime | None = None,
+        san: bool = True,
     ) -> Pair:
-        """Write NAME.crt and NAME.key, a server certificate for SANS."""
+        """Write NAME.crt and NAME.key, a server certificate for SANS.
+
+        With SAN false the names go only into the common name, as in old certificates.
+        """
         key = _key()
         start = not_before or datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, sans[0])]))
             .issuer_name(self._cert.subject)
@@ -66,19 +70,29 @@ class CA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
             .not_valid_after(start + datetime.timedelta(days=days))
-            .add_extension(_san(sans), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(self._key, hashes.SHA256())
         )
+        if san:
+            builder = builder.add_extension(_san(sans), critical=False)
+        cert = builder.sign(self._key, hashes.SHA256())
         pair = Pair(directory / f"{name}.crt", directory / f"{name}.key")
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         pair.key.write_bytes(_pem_key(key))
         pair.key.chmod(0o600)
         return pair
 
+    def issue_ca(self, directory: Path, name: str, common_name: str) -> CA:
+        """Write NAME.crt and NAME.key into DIRECTORY, an intermediate CA this one signed."""
+        return make_ca(directory, name, common_name, issuer=self)
 
-def make_ca(directory: Path, name: str = "ca", common_name: str = "dockyard test CA") -> CA:
-    """Write NAME.crt and NAME.key, a self-signed CA, into DIRECTORY."""
+
+def make_ca(
+    directory: Path,
+    name: str = "ca",
+    common_name: str = "dockyard test CA",
+    issuer: CA | None = None,
+) -> CA:
+    """Write NAME.crt and NAME.key, a CA, into DIRECTORY: self-signed unless ISSUER signs it."""
     directory.mkdir(parents=True, exist_ok=True)
     key = _key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -86,7 +100,7 @@ def make_ca(directory: Path, name: str = "ca", common_name: str = "dockyard test
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer._cert.subject if issuer else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -106,7 +120,7 @@ def make_ca(directory: Path, name: str = "ca", common_name: str = "dockyard test
             ),
             critical=True,
         )
-        .sign(key, hashes.SHA256())
+        .sign(issuer._key if issuer else key, hashes.SHA256())
     )
     pair = Pair(directory / f"{name}.crt", directory / f"{name}.key")
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -72,6 +72,7 @@ attributes:
   diff_mode:
     support: none
   idempotent:
+    description: Running the task twice in a row reports no change the second time.
     support: full
   platform:
     platforms: posix

@@ -17,9 +17,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # reported by check(), so that the plugin itself still loads
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.DOTALL)
 
@@ -157,6 +162,11 @@ def _check_chain(full: list[x509.Certificate], cas: list[x509.Certificate], inpu
 
 def check(inputs: Inputs, names: Sequence[str], renew_days: int, now=None) -> Result:
     """Check INPUTS for serving NAMES; return the problems found (empty when usable)."""
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateCheckError(
+            "The Python library cryptography is missing on the controller; it comes with"
+            " ansible-core: install it in the controller's Python (pip install cryptography)."
+        )
     now = now or datetime.datetime.now(datetime.UTC)
     cert_label, key_label = inputs.label("cert"), inputs.label("key")
     problems: list[str] = []

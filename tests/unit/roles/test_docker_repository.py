@@ -38,7 +38,7 @@ def _deb822(text: str) -> dict[str, str]:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         assert key and value.startswith(" "), f"not a deb822 field: {line!r}"
         assert key not in fields, f"field {key} given twice"
         fields[key] = value.strip()

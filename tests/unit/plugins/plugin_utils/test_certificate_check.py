@@ -41,7 +41,7 @@ def test_a_good_certificate_passes(pki) -> None:
 
 
 def test_a_key_of_another_certificate_is_refused(pki) -> None:
-    tmp, root, _ = pki
+    tmp, root, _intermediate = pki
     leaf = root.issue(tmp, "leaf", ["registry.example.net"], days=90)
     other = root.issue(tmp, "other", ["registry.example.net"], days=90)
     found = check(_inputs(leaf.cert, other.key), ["registry.example.net"], 30)
@@ -49,7 +49,7 @@ def test_a_key_of_another_certificate_is_refused(pki) -> None:
 
 
 def test_expired_and_soon_expiring_certificates_are_refused(pki) -> None:
-    tmp, root, _ = pki
+    tmp, root, _intermediate = pki
     old = root.issue(
         tmp, "old", ["r.example"], days=10, not_before=NOW - datetime.timedelta(days=20)
     )
@@ -63,7 +63,7 @@ def test_expired_and_soon_expiring_certificates_are_refused(pki) -> None:
 
 
 def test_names_must_be_in_the_subject_alt_names(pki) -> None:
-    tmp, root, _ = pki
+    tmp, root, _intermediate = pki
     leaf = root.issue(tmp, "leaf", ["other.example"], days=90)
     problems = check(_inputs(leaf.cert, leaf.key), ["r.example", "other.example"], 30).problems
     assert problems == [
@@ -74,7 +74,7 @@ def test_names_must_be_in_the_subject_alt_names(pki) -> None:
 
 
 def test_a_common_name_alone_does_not_count(pki) -> None:
-    tmp, root, _ = pki
+    tmp, root, _intermediate = pki
     leaf = root.issue(tmp, "leaf", ["r.example"], days=90, san=False)
     problems = check(_inputs(leaf.cert, leaf.key), ["r.example"], 30).problems
     assert any("a common name alone does not count" in p for p in problems)

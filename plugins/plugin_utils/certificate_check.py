@@ -171,10 +171,19 @@ def check(inputs: Inputs, names: Sequence[str], renew_days: int, now=None) -> Re
     cert_label, key_label = inputs.label("cert"), inputs.label("key")
     problems: list[str] = []
 
+    # Certificate files are installed readable by everyone: a key in one of them would leak.
+    for which, data in (("cert", inputs.cert), ("chain", inputs.chain), ("ca", inputs.ca)):
+        if b"PRIVATE KEY-----" in data:
+            raise CertificateCheckError(
+                f"{inputs.label(which)} holds a private key. Keep only certificates there and"
+                f" the key alone in {key_label}."
+            )
     certs = _certificates(inputs.cert, cert_label)
     if not certs:
         raise CertificateCheckError(f"{cert_label} holds no PEM certificate.")
     chain = _certificates(inputs.chain, inputs.label("chain")) if inputs.chain else []
+    if inputs.chain and not chain:
+        raise CertificateCheckError(f"{inputs.label('chain')} holds no PEM certificate.")
     cas = _certificates(inputs.ca, inputs.label("ca")) if inputs.ca else []
     if inputs.ca and not cas:
         raise CertificateCheckError(f"{inputs.label('ca')} holds no PEM certificate.")

@@ -121,3 +121,25 @@ def test_unreadable_files_raise(tmp_path: Path) -> None:
     (tmp_path / "c").write_text("not a certificate")
     with pytest.raises(CertificateCheckError, match="holds no PEM certificate"):
         check(Inputs(b"nothing", b""), ["r.example"], 30)
+
+
+@pytest.mark.parametrize("where", ["cert", "chain", "ca"])
+def test_a_private_key_outside_the_key_file_is_refused(pki, where: str) -> None:
+    tmp, root, _intermediate = pki
+    leaf = root.issue(tmp, "leaf", ["registry.example.net"], days=90)
+    key = leaf.key.read_bytes()
+    cert = leaf.cert.read_bytes()
+    files = {"cert": cert, "chain": b"", "ca": b""}
+    files[where] = (cert + key) if where == "cert" else key
+    inputs = Inputs(files["cert"], key, files["chain"], files["ca"])
+    with pytest.raises(CertificateCheckError, match="holds a private key") as err:
+        check(inputs, ["registry.example.net"], 30)
+    assert "BEGIN" not in str(err.value)
+
+
+def test_a_chain_file_without_certificates_is_refused(pki) -> None:
+    tmp, root, _intermediate = pki
+    leaf = root.issue(tmp, "leaf", ["registry.example.net"], days=90)
+    inputs = Inputs(leaf.cert.read_bytes(), leaf.key.read_bytes(), b"not a certificate\n")
+    with pytest.raises(CertificateCheckError, match="holds no PEM certificate"):
+        check(inputs, ["registry.example.net"], 30)

@@ -202,6 +202,14 @@ def _control_character(text: str) -> str | None:
     return None
 
 
+def _type_name(value: Any) -> str:
+    """The builtin type of VALUE (Ansible wraps values in subclasses of the builtins)."""
+    for base in type(value).__mro__:
+        if base.__module__ == "builtins" and base is not object:
+            return base.__name__
+    return type(value).__name__
+
+
 def validate_users(users: Any) -> list[User]:
     """Check the users option; raise HtpasswdValidationError naming every problem.
 
@@ -211,7 +219,7 @@ def validate_users(users: Any) -> list[User]:
         raise HtpasswdValidationError(
             [
                 f"users must be a list of dicts with the keys name and password, "
-                f"got {type(users).__name__}: write it as a YAML list, one item per user."
+                f"got {_type_name(users)}: write it as a YAML list, one item per user."
             ]
         )
     problems: list[str] = []
@@ -221,8 +229,7 @@ def validate_users(users: Any) -> list[User]:
         where = f"users[{index}]"
         if not isinstance(entry, dict):
             problems.append(
-                f"{where} must be a dict with the keys name and password, "
-                f"got {type(entry).__name__}."
+                f"{where} must be a dict with the keys name and password, got {_type_name(entry)}."
             )
             continue
         unknown = sorted(str(key) for key in entry if key not in ("name", "password"))
@@ -260,7 +267,7 @@ def _name_problem(where: str, name: Any) -> str | None:
     if name is None:
         return f"{option} is missing: give each user a name."
     if not isinstance(name, str):
-        return f"{option} must be a string, got {type(name).__name__} {name!r}: quote it in YAML."
+        return f"{option} must be a string, got {_type_name(name)} {name!r}: quote it in YAML."
     if not name:
         return f"{option} is empty: give each user a non-empty name."
     if ":" in name:
@@ -294,7 +301,7 @@ def _password_problem(where: str, label: str, entry: dict[str, Any]) -> str | No
     password = entry["password"]
     if not isinstance(password, str):
         return (
-            f"{option}{label} must be a string, got {type(password).__name__}: "
+            f"{option}{label} must be a string, got {_type_name(password)}: "
             "quote the password in YAML."
         )
     if not password:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,9 @@ def link_collection() -> None:
     if link.is_symlink():
         link.unlink()
     os.symlink(ROOT, link, target_is_directory=True)
+    # pytest put COLLECTIONS on sys.path before it existed; forget that it was missing.
+    sys.path_importer_cache.pop(str(COLLECTIONS), None)
+    importlib.invalidate_caches()
 
 
 def build_and_install(destination: Path) -> Path:

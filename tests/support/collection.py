@@ -23,8 +23,13 @@ def link_collection() -> None:
     if link.is_symlink():
         link.unlink()
     os.symlink(ROOT, link, target_is_directory=True)
-    # pytest put COLLECTIONS on sys.path before it existed; forget that it was missing.
+    # pytest put COLLECTIONS on sys.path before it existed: forget that it was missing,
+    # and change sys.path so that an already imported ansible_collections namespace
+    # package looks at its portions again.
     sys.path_importer_cache.pop(str(COLLECTIONS), None)
+    if str(COLLECTIONS) in sys.path:
+        sys.path.remove(str(COLLECTIONS))
+    sys.path.insert(0, str(COLLECTIONS))
     importlib.invalidate_caches()
 
 

@@ -25,6 +25,7 @@ author:
   - dockyard.registry maintainers (@dockyard)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - dockyard.registry.registry_connection
 attributes:
   check_mode:
     support: full
@@ -40,44 +41,6 @@ attributes:
     description: Running the task twice in a row reports no change the second time.
     support: full
 options:
-  registry_url:
-    description:
-      - Base URL of the registry, V(https://HOST[:PORT]), or V(http://HOST[:PORT]) for a
-        registry without TLS.
-      - Must not contain a path or credentials.
-    type: str
-    required: true
-  username:
-    description:
-      - User to authenticate as, for Basic authentication or towards the token server.
-    type: str
-  password:
-    description:
-      - Password of O(username). Never shown in results or error messages.
-    type: str
-  ca_path:
-    description:
-      - PEM file with the CA certificate(s) to trust for the registry's certificate.
-      - Without it the trust store of the host running the module is used.
-    type: path
-  client_cert:
-    description:
-      - PEM client certificate, for registries that require TLS client authentication.
-    type: path
-  client_key:
-    description:
-      - PEM private key of O(client_cert), unless that file holds the key already.
-    type: path
-  validate_certs:
-    description:
-      - Whether to verify the registry's TLS certificate. Only set V(false) for tests.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for each connection and each answer.
-    type: float
-    default: 30
   repository:
     description:
       - Repository whose tags to list. Without it the module lists the repositories.
